@@ -1,0 +1,84 @@
+"""What a bug report needs to know about the machine: versions, detectron2's source, devices.
+
+Used by ``macroseg doctor`` and by the run manifests, so that every number the project reports
+names the software it came from.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import sys
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def detectron2_source() -> dict[str, str]:
+    """detectron2's version, location and where it came from.
+
+    ``source`` is one of ``"official (compiled _C)"``, ``"registry pb1-detectron2 + macroseg
+    compatibility (no _C)"`` or ``"not installed"``.
+    """
+    if importlib.util.find_spec("detectron2") is None:
+        return {"version": "not installed", "location": "-", "source": "not installed"}
+    import detectron2
+
+    from benchmark import compat
+    distributions = importlib.metadata.packages_distributions().get("detectron2", [])
+    if compat.compiled_extension_present():
+        source = "official (compiled _C)"
+    else:
+        source = f"registry {'/'.join(distributions) or 'unknown'} + macroseg compatibility (no _C)"
+    return {
+        "version": str(getattr(detectron2, "__version__", "unknown")),
+        "location": os.path.dirname(detectron2.__file__),
+        "source": source,
+    }
+
+
+def collect_environment() -> dict[str, str]:
+    """Key facts of this environment as ordered ``name -> value`` strings.
+
+    Importing torch and detectron2 here is deliberate: the report must describe the libraries that
+    a run would really use, including the compatibility layer's decision.
+    """
+    import torch
+    import torchvision
+
+    from benchmark import __version__
+
+    info: dict[str, str] = {
+        "macroseg": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "torch CUDA build": str(torch.version.cuda),
+        "torchvision": torchvision.__version__,
+    }
+    d2 = detectron2_source()
+    info["detectron2"] = d2["version"]
+    info["detectron2 source"] = d2["source"]
+    info["detectron2 location"] = d2["location"]
+    for distribution in ("numpy", "pycocotools", "pillow", "fvcore"):
+        info[distribution] = _version(distribution)
+    cuda = torch.cuda.is_available()
+    info["CUDA available"] = str(cuda)
+    if cuda:
+        names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        info["GPUs"] = "; ".join(f"{i}: {name}" for i, name in enumerate(names))
+    info["CPU cores"] = str(os.cpu_count())
+    info["torch threads"] = str(torch.get_num_threads())
+    return info
+
+
+def format_environment(info: dict[str, str]) -> str:
+    """Aligned ``name: value`` lines, ready to paste into an issue."""
+    width = max(map(len, info))
+    return "\n".join(f"{name.ljust(width)} : {value}" for name, value in info.items())
