@@ -10,7 +10,9 @@ import importlib.metadata
 import importlib.util
 import os
 import platform
+import subprocess
 import sys
+from pathlib import Path
 
 
 def _version(distribution: str) -> str:
@@ -18,6 +20,25 @@ def _version(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
+
+
+def code_version() -> str:
+    """macroseg's version plus the git commit of the source tree (``+dirty`` if modified)."""
+    from benchmark import __version__
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return __version__
+    return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
 
 
 def detectron2_source() -> dict[str, str]:
@@ -52,10 +73,8 @@ def collect_environment() -> dict[str, str]:
     import torch
     import torchvision
 
-    from benchmark import __version__
-
     info: dict[str, str] = {
-        "macroseg": __version__,
+        "macroseg": code_version(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "torch": torch.__version__,
