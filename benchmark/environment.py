@@ -30,11 +30,15 @@ def code_version() -> str:
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return __version__
@@ -52,6 +56,7 @@ def detectron2_source() -> dict[str, str]:
     import detectron2
 
     from benchmark import compat
+
     distributions = importlib.metadata.packages_distributions().get("detectron2", [])
     if compat.compiled_extension_present():
         source = "official (compiled _C)"

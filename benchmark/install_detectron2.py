@@ -156,8 +156,16 @@ def install(sdist: Path | None = None, force: bool = False) -> str:
         verify(sdist, SDIST_SHA256)
     with tempfile.TemporaryDirectory(prefix="macroseg-detectron2-") as tmp:
         project = prepare_build_tree(sdist, Path(tmp))
-        command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                   "--force-reinstall", str(project)]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "--force-reinstall",
+            str(project),
+        ]
         completed = subprocess.run(command, check=False)
         if completed.returncode != 0:
             raise InstallError(f"pip failed ({completed.returncode}): {' '.join(command)}")
@@ -167,10 +175,17 @@ def install(sdist: Path | None = None, force: bool = False) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sdist", type=Path, default=os.environ.get("MACROSEG_DETECTRON2_SDIST"),
-                        help=f"local copy of {SDIST_NAME} (checked against the pinned sha256)")
-    parser.add_argument("--force", action="store_true",
-                        help="reinstall from the sdist even if detectron2 is importable")
+    parser.add_argument(
+        "--sdist",
+        type=Path,
+        default=os.environ.get("MACROSEG_DETECTRON2_SDIST"),
+        help=f"local copy of {SDIST_NAME} (checked against the pinned sha256)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="reinstall from the sdist even if detectron2 is importable",
+    )
     args = parser.parse_args(argv)
     try:
         print(install(Path(args.sdist) if args.sdist else None, force=args.force))

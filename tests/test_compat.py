@@ -108,14 +108,27 @@ def test_coco_evaluator_uses_pure_pycocotools_and_scores_a_perfect_prediction(tm
         rle["counts"] = rle["counts"].decode()
         x, y, w, h = mask_utils.toBbox(rle).tolist()
         annotations.append(
-            {"bbox": [x, y, w, h], "bbox_mode": BoxMode.XYWH_ABS, "category_id": category,
-             "segmentation": rle, "iscrowd": 0}
+            {
+                "bbox": [x, y, w, h],
+                "bbox_mode": BoxMode.XYWH_ABS,
+                "category_id": category,
+                "segmentation": rle,
+                "iscrowd": 0,
+            }
         )
     name = "macroseg_compat_evaluator_test"
-    DatasetCatalog.register(name, lambda: [
-        {"file_name": "x.png", "image_id": 1, "height": size, "width": size,
-         "annotations": annotations}
-    ])
+    DatasetCatalog.register(
+        name,
+        lambda: [
+            {
+                "file_name": "x.png",
+                "image_id": 1,
+                "height": size,
+                "width": size,
+                "annotations": annotations,
+            }
+        ],
+    )
     MetadataCatalog.get(name).set(thing_classes=["macrophage", "dead_macrophage"])
     try:
         evaluator = compat.build_coco_evaluator(name, output_dir=str(tmp_path), tasks=("segm",))

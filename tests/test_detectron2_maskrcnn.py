@@ -71,7 +71,11 @@ def test_two_training_steps_give_finite_losses(model_and_batch):
         for _ in range(2):
             losses = model([sample])
             assert set(losses) == {
-                "loss_cls", "loss_box_reg", "loss_mask", "loss_rpn_cls", "loss_rpn_loc"
+                "loss_cls",
+                "loss_box_reg",
+                "loss_mask",
+                "loss_rpn_cls",
+                "loss_rpn_loc",
             }
             total = sum(losses.values())
             assert torch.isfinite(total), losses

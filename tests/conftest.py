@@ -1,4 +1,4 @@
-"""Shared fixtures: one small synthetic dataset, generated once per test session."""
+"""Fixtures shared by every test folder: one small synthetic dataset, generated once per session."""
 
 from __future__ import annotations
 
