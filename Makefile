@@ -4,7 +4,8 @@
 #   make docs        set-up, then serve the site with live reload
 #
 # The virtual environment lives in .venv and is rebuilt only when pyproject.toml, the
-# detectron2 install recipe or this Makefile change (tracked by a stamp file).
+# docs' npm lock file, the detectron2 install recipe or this Makefile change (a stamp file).
+# Needs Python >= 3.10 and Node.js with npm (the site serves KaTeX and Mermaid itself).
 # TORCH_INDEX_URL selects a wheel index for torch (CI: https://download.pytorch.org/whl/cpu).
 
 PYTHON ?= python3
@@ -19,12 +20,13 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml benchmark/install_detectron2.py Makefile
+$(STAMP): pyproject.toml package-lock.json benchmark/install_detectron2.py Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q "setuptools>=68,<81" wheel
 	$(PIP) install -q $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) $(TORCH_SPEC)
 	$(PIP) install -q -e ".[docs,dev]"
 	$(BIN)/python benchmark/install_detectron2.py
+	npm ci --ignore-scripts --no-audit --no-fund
 	$(BIN)/macroseg doctor
 	touch $@
 
@@ -35,15 +37,15 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 docs-build: $(STAMP)
-	$(BIN)/mkdocs build --strict --site-dir build/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir build/site
 
 test: lint pytest docs-build
 
 benchmark: $(STAMP)
-	$(BIN)/macroseg smoke
+	$(BIN)/macroseg run --config scratch_cpu --out docs/assets/benchmark
 
 docs: $(STAMP)
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 doctor: $(STAMP)
 	$(BIN)/macroseg doctor

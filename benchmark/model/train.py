@@ -43,8 +43,8 @@ from detectron2.engine import (
     hooks,
 )
 from detectron2.utils import comm
-from detectron2.utils.events import CommonMetricPrinter, JSONWriter
 from detectron2.utils.env import seed_all_rng
+from detectron2.utils.events import CommonMetricPrinter, JSONWriter
 from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 

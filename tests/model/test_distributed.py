@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 
 import torch
-from conftest import TINY
 
 from benchmark.model.commands import _predict_entry, _train_entry
 from benchmark.model.launch import launch
 
 
-def test_two_process_training_and_sharded_inference(trained, tmp_path):
+def test_two_process_training_and_sharded_inference(trained, tiny_overrides, tmp_path):
     _, data = trained
-    overrides = [*TINY, "SOLVER.MAX_ITER", "2", "TEST.EVAL_PERIOD", "0"]
+    overrides = [*tiny_overrides, "SOLVER.MAX_ITER", "2", "TEST.EVAL_PERIOD", "0"]
     out = tmp_path / "train"
     launch(_train_entry, num_processes=2, args=("scratch_cpu", overrides, data, out, False))
     final = torch.load(out / "model_final.pth", map_location="cpu", weights_only=True)
