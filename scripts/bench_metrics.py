@@ -20,7 +20,7 @@ import tracemalloc
 import numpy as np
 from scipy import ndimage as ndi
 
-from benchmark.metrics import DEFAULT_THRESHOLDS, ImagePair, Instances, evaluate
+from benchmark.metrics import DEFAULT_THRESHOLDS, ImagePair, evaluate
 
 CASES = {"a": (512, 100), "b": (2048, 1000)}
 
@@ -112,7 +112,7 @@ def perturb(gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def counts_ours(gt: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    pair = ImagePair("x", Instances.from_label_image(gt), Instances.from_label_image(pred))
+    pair = ImagePair.from_label_images("x", gt, pred)
     return evaluate([pair], DEFAULT_THRESHOLDS).counts[0, 0, :, :3].astype(int)
 
 

@@ -185,7 +185,7 @@ def label_folder_pairs(gt_dir: str | Path, pred_dir: str | Path) -> list[ImagePa
         g, p = read_label_image(gpath), read_label_image(preds[stem])
         if g.shape != p.shape:
             raise ValueError(f"{gpath} is {g.shape} but {preds[stem]} is {p.shape}")
-        pairs.append(ImagePair(stem, Instances.from_label_image(g), Instances.from_label_image(p)))
+        pairs.append(ImagePair.from_label_images(stem, g, p))
     return pairs
 
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from benchmark.metrics.errors import ErrorCounts, error_counts
-from benchmark.metrics.instances import Instances
-from benchmark.metrics.iou import Overlaps, overlaps
+from benchmark.metrics.instances import Instances, as_label_image
+from benchmark.metrics.iou import Overlaps, label_overlaps, overlaps
 from benchmark.metrics.matching import DEFAULT_THRESHOLDS, Method, match_pairs
 from benchmark.metrics.scores import ScoreRecord, image_mean_scores, score_records
 from benchmark.metrics.shape import assign_bins, bin_edges, bin_labels, shape_features
@@ -43,11 +43,61 @@ ALL = "all"
 
 @dataclass(frozen=True, eq=False)
 class ImagePair:
-    """Ground truth and predictions of one image."""
+    """Ground truth and predictions of one image.
+
+    Attributes
+    ----------
+    image_id
+        Name of the image in tables.
+    gt, pred
+        Ground-truth and predicted instances.
+    overlaps
+        Their overlaps when already computed (:meth:`from_label_images`); ``None`` lets
+        :func:`evaluate` compute them.
+    """
 
     image_id: str
     gt: Instances
     pred: Instances
+    overlaps: Overlaps | None = None
+
+    @classmethod
+    def from_label_images(
+        cls,
+        image_id: str,
+        gt_label: np.ndarray,
+        pred_label: np.ndarray,
+        gt_classes: Mapping[int, int] | int = 1,
+        pred_classes: Mapping[int, int] | int = 1,
+        pred_scores: Mapping[int, float] | None = None,
+    ) -> ImagePair:
+        """A pair of label images, read in a single pass over their pixels.
+
+        Algorithm: :func:`~benchmark.metrics.iou.label_overlaps` scans both images together and
+        returns the ids and areas of both as well as the overlaps, so the instances are built
+        without scanning each image again (unlike two calls to
+        :meth:`Instances.from_label_image <benchmark.metrics.instances.Instances.from_label_image>`,
+        which give the same instances).
+
+        Parameters
+        ----------
+        image_id
+            Name of the image.
+        gt_label, pred_label
+            2-D integer label images of the same shape (0 is background, ids need not be
+            sequential).
+        gt_classes, pred_classes
+            One class id for all instances, or a mapping label value -> class id.
+        pred_scores
+            Optional mapping label value -> score (default 1.0).
+        """
+        gt_label, pred_label = as_label_image(gt_label), as_label_image(pred_label)
+        gt_ids, pred_ids, ov = label_overlaps(gt_label, pred_label)
+        gt = Instances.from_label_ids(gt_label, gt_ids, ov.gt_area, gt_classes)
+        pred = Instances.from_label_ids(
+            pred_label, pred_ids, ov.pred_area, pred_classes, pred_scores
+        )
+        return cls(str(image_id), gt, pred, ov)
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,7 +148,7 @@ class PRCurve:
 
 
 def _image_result(pair: ImagePair, feature: str | None, pixel_size: float | None) -> ImageResult:
-    ov = overlaps(pair.gt, pair.pred)
+    ov = pair.overlaps if pair.overlaps is not None else overlaps(pair.gt, pair.pred)
     gt_feat = pred_feat = None
     if feature is not None:
         gt_feat = shape_features(pair.gt.to_crops()[1], pixel_size)[feature]

@@ -23,12 +23,13 @@ LUT_LIMIT = 1 << 20
 CHUNK = 1 << 16
 
 
-def change_points(*flat: np.ndarray) -> np.ndarray:
-    """Start positions of the runs of constant value (tuple) in equally long 1-D arrays.
+def runs(*flat: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Runs of constant value (tuple) in equally long 1-D arrays: their lengths and values.
 
-    Algorithm: position ``i`` starts a run when any array differs between ``i - 1`` and ``i``;
-    comparison and ``np.flatnonzero`` run on chunks of :data:`CHUNK` elements so that the boolean
-    temporaries stay in cache. Position 0 always starts a run.
+    Algorithm: position ``i`` starts a run when any array differs between ``i - 1`` and ``i``
+    (position 0 always does). The arrays are processed in chunks of :data:`CHUNK` elements; the
+    comparisons, ``np.flatnonzero`` and the gather of each array's value at the run starts all
+    happen while the chunk is in cache, so every array is read from memory once.
 
     Parameters
     ----------
@@ -37,34 +38,83 @@ def change_points(*flat: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
-        Sorted int64 start positions, beginning with 0.
+    lengths, values
+        Length of each run (int64) and, for each input array, its value on each run.
     """
     n = flat[0].size
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), [arr[:0] for arr in flat]
     changed = np.empty(min(CHUNK, n), dtype=bool)
     scratch = np.empty_like(changed)
-    found = [np.zeros(1, dtype=np.int64)]
-    for start in range(0, n - 1, CHUNK):
-        stop = min(start + CHUNK, n - 1)
-        out = changed[: stop - start]
-        tmp = scratch[: stop - start]
-        np.not_equal(flat[0][start + 1 : stop + 1], flat[0][start:stop], out=out)
-        for arr in flat[1:]:
-            np.not_equal(arr[start + 1 : stop + 1], arr[start:stop], out=tmp)
+    starts = [np.zeros(1, dtype=np.int64)]
+    values = [[arr[:1]] for arr in flat]
+    for lo in range(1, n, CHUNK):
+        hi = min(lo + CHUNK, n)
+        out, tmp = changed[: hi - lo], scratch[: hi - lo]
+        chunks = [arr[lo - 1 : hi] for arr in flat]  # chunk element k + 1 is position lo + k
+        np.not_equal(chunks[0][1:], chunks[0][:-1], out=out)
+        for chunk in chunks[1:]:
+            np.not_equal(chunk[1:], chunk[:-1], out=tmp)
             out |= tmp
         idx = np.flatnonzero(out)
-        idx += start + 1
-        found.append(idx)
-    return np.concatenate(found)
+        idx += 1
+        for found, chunk in zip(values, chunks, strict=True):
+            found.append(chunk[idx])
+        idx += lo - 1
+        starts.append(idx)
+    return np.diff(np.concatenate(starts), append=n), [np.concatenate(v) for v in values]
 
 
-def label_runs(label: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values and lengths of the runs of a raveled label image."""
-    flat = label.ravel()
-    starts = change_points(flat)
-    return flat[starts], np.diff(starts, append=flat.size)
+def as_label_image(label: np.ndarray) -> np.ndarray:
+    """Check that ``label`` is a 2-D integer (or boolean) image; booleans are viewed as uint8.
+
+    No copy is made of an array that is already a numpy array.
+    """
+    label = np.asarray(label)
+    if label.ndim != 2:
+        raise ValueError(f"a label image must be 2-D, got shape {label.shape}")
+    if label.dtype == bool:
+        return label.view(np.uint8)
+    if not np.issubdtype(label.dtype, np.integer):
+        raise TypeError(f"a label image must hold integers, got {label.dtype}")
+    return label
+
+
+def run_instances(values: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Instance ids and areas of a label image from any cut of it into constant runs.
+
+    Algorithm: the run lengths are summed per label value, with ``np.bincount`` when the largest
+    value is below :data:`LUT_LIMIT`, else over ``np.unique``'s inverse; value 0 (background) is
+    dropped. Any cut works (the runs of one image, or the finer runs of a pair of images, see
+    :func:`benchmark.metrics.iou.label_overlaps`), as long as the label is constant on each run.
+
+    Parameters
+    ----------
+    values
+        Label value of each run (integers in ``[0, 2**63)``).
+    lengths
+        Pixel count of each run.
+
+    Returns
+    -------
+    ids, areas
+        Sorted non-zero label values (int64) and their pixel counts (int64).
+    """
+    low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
+    if low < 0 or high > np.iinfo(np.int64).max:
+        raise ValueError("label images must not contain negative values (nor values >= 2**63)")
+    values = values.astype(np.int64, copy=False)
+    if high < LUT_LIMIT:
+        per_value = np.bincount(values, weights=lengths, minlength=1)
+        per_value[0] = 0
+        ids = np.flatnonzero(per_value)
+        areas = per_value[ids]
+    else:
+        ids, inverse = np.unique(values, return_inverse=True)
+        areas = np.bincount(inverse.ravel(), weights=lengths, minlength=ids.size)
+        if ids.size and ids[0] == 0:
+            ids, areas = ids[1:], areas[1:]
+    return ids, areas.astype(np.int64)
 
 
 def index_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -141,7 +191,9 @@ class Instances:
         """Instances of a label image: each positive value is one instance, 0 is background.
 
         Ids need not be sequential. The image is scanned once, run by run (see
-        :func:`change_points`), to find the ids and areas.
+        :func:`runs`), to find the ids and areas (:func:`run_instances`). To score a
+        pair of label images, :meth:`benchmark.metrics.evaluator.ImagePair.from_label_images`
+        finds the ids and areas of both in the pass that computes their overlaps instead.
 
         Parameters
         ----------
@@ -152,27 +204,31 @@ class Instances:
         scores
             Optional mapping label value -> score (default 1.0).
         """
-        label = np.asarray(label)
-        if label.ndim != 2:
-            raise ValueError(f"a label image must be 2-D, got shape {label.shape}")
-        if label.dtype == bool:
-            label = label.astype(np.uint8)
-        if not np.issubdtype(label.dtype, np.integer):
-            raise TypeError(f"a label image must hold integers, got {label.dtype}")
-        values, lengths = label_runs(label)
-        if values.size and values.min() < 0:
-            raise ValueError("label images must not contain negative values")
-        values = values.astype(np.int64, copy=False)
-        if values.size and values.max() < LUT_LIMIT:
-            per_value = np.bincount(values, weights=lengths)
-            per_value[0] = 0
-            ids = np.flatnonzero(per_value)
-            areas = per_value[ids]
-        else:
-            ids, inverse = np.unique(values, return_inverse=True)
-            areas = np.bincount(inverse.ravel(), weights=lengths, minlength=ids.size)
-            if ids.size and ids[0] == 0:
-                ids, areas = ids[1:], areas[1:]
+        label = as_label_image(label)
+        lengths, (values,) = runs(label.ravel())
+        ids, areas = run_instances(values, lengths)
+        return cls.from_label_ids(label, ids, areas, classes, scores)
+
+    @classmethod
+    def from_label_ids(
+        cls,
+        label: np.ndarray,
+        ids: np.ndarray,
+        areas: np.ndarray,
+        classes: Mapping[int, int] | int = 1,
+        scores: Mapping[int, float] | None = None,
+    ) -> Instances:
+        """Instances of a label image whose ids and areas are already known (no pixel scan).
+
+        Parameters
+        ----------
+        label
+            2-D integer array, as returned by :func:`as_label_image`.
+        ids, areas
+            Sorted non-zero values of ``label`` and their pixel counts (:func:`run_instances`).
+        classes, scores
+            As in :meth:`from_label_image`.
+        """
         n = ids.size
         if isinstance(classes, Mapping):
             missing = [int(i) for i in ids if int(i) not in classes]
@@ -190,7 +246,7 @@ class Instances:
             classes=class_arr,
             scores=score_arr,
             ignore=np.zeros(n, dtype=bool),
-            areas=areas.astype(np.int64),
+            areas=areas,
             label_image=label,
         )
 

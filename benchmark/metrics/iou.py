@@ -3,7 +3,8 @@
 Only pairs that share at least one pixel are stored. Three algorithms, chosen by the form of the
 masks (:class:`~benchmark.metrics.instances.Instances`):
 
-* two label images: one run-length pass over both images (:func:`label_overlaps`);
+* two label images: one run-length pass over both images, which also yields the ids and areas
+  of both (:func:`label_overlaps`);
 * two sets of COCO RLE masks: ``pycocotools.mask.iou``, which skips pairs whose boxes are apart
   (:func:`rle_overlaps`);
 * anything else (overlapping masks from a model): bounding-box culling, then the intersection of
@@ -21,8 +22,9 @@ import numpy as np
 from benchmark.metrics.instances import (
     LUT_LIMIT,
     Instances,
-    change_points,
     index_of,
+    run_instances,
+    runs,
 )
 
 
@@ -76,56 +78,69 @@ class Overlaps:
         return out
 
 
+def key_sums(
+    keys: np.ndarray, weights: np.ndarray, n_keys: int, table_limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys (sorted) and the sum of ``weights`` over each, for keys in ``[0, n_keys)``.
+
+    Algorithm: when ``n_keys <= table_limit``, a boolean flag per possible key marks the keys
+    present and ``np.flatnonzero`` lists them in order; an int32 table (left uninitialised, so
+    only the entries of present keys are ever touched) maps each to its rank, and
+    ``np.bincount`` sums the weights by rank. Otherwise ``np.unique`` (a sort) ranks the keys.
+    """
+    if n_keys <= min(table_limit, np.iinfo(np.int32).max):
+        present = np.zeros(n_keys, dtype=bool)
+        present[keys] = True
+        distinct = np.flatnonzero(present)
+        rank_of = np.empty(n_keys, dtype=np.int32)
+        rank_of[distinct] = np.arange(distinct.size, dtype=np.int32)
+        rank = rank_of[keys]
+    else:
+        distinct, rank = np.unique(keys, return_inverse=True)
+    return distinct, np.bincount(rank.ravel(), weights=weights, minlength=distinct.size)
+
+
 def label_overlaps(
-    gt_label: np.ndarray,
-    pred_label: np.ndarray,
-    gt_ids: np.ndarray,
-    pred_ids: np.ndarray,
-    gt_area: np.ndarray,
-    pred_area: np.ndarray,
-) -> Overlaps:
-    """Overlaps of two label images in one pass over their pixels.
+    gt_label: np.ndarray, pred_label: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, Overlaps]:
+    """Instance ids of two label images and their overlaps, in one pass over their pixels.
 
     Algorithm: the two raveled images are cut into runs on which the pair (gt label, pred label)
-    is constant (:func:`~benchmark.metrics.instances.change_points`); runs where both labels are
-    non-zero are mapped to instance indices; the distinct pairs are found with a flag array over
-    all possible pairs (``np.unique`` when that would outnumber the pixels) and the run lengths
-    are summed per pair with ``np.bincount``. The cost is one comparison pass over the pixels plus
-    work proportional to the number of runs; extra memory is at most about one byte per pixel.
+    is constant (:func:`~benchmark.metrics.instances.runs`). Summing run lengths per gt
+    label and per pred label gives the ids and areas of both images
+    (:func:`~benchmark.metrics.instances.run_instances`); runs where both labels are non-zero are
+    mapped to instance indices ``(i, j)`` and their lengths summed per key ``i * n_pred + j``
+    (:func:`key_sums`, with a table of the possible pairs when they number at most
+    ``max(LUT_LIMIT, pixels)``), which gives the intersections. The cost is one comparison pass
+    over the pixels plus work proportional to the number of runs and of possible pairs; extra
+    memory is a few bytes per run plus at most five bytes per pixel (mostly never touched).
 
     Parameters
     ----------
     gt_label, pred_label
-        Label images of the same shape (0 is background).
-    gt_ids, pred_ids
-        Sorted non-zero ids present in each image (instance ``i`` has id ``ids[i]``).
-    gt_area, pred_area
-        Areas of the instances.
+        Label images of the same shape (non-negative integers, 0 is background).
+
+    Returns
+    -------
+    gt_ids, pred_ids, overlaps
+        Sorted non-zero ids of each image (instance ``i`` has id ``ids[i]``) and the overlaps,
+        whose ``gt_area`` and ``pred_area`` are the instances' areas.
     """
     if gt_label.shape != pred_label.shape:
         raise ValueError(f"label images differ in shape: {gt_label.shape} vs {pred_label.shape}")
-    a, b = gt_label.ravel(), pred_label.ravel()
-    starts = change_points(a, b)
-    va, vb = a[starts], b[starts]
-    lengths = np.diff(starts, append=a.size)
+    lengths, (va, vb) = runs(gt_label.ravel(), pred_label.ravel())
+    gt_ids, gt_area = run_instances(va, lengths)
+    pred_ids, pred_area = run_instances(vb, lengths)
     both = (va != 0) & (vb != 0)
     ia = index_of(gt_ids, va[both].astype(np.int64))
     ib = index_of(pred_ids, vb[both].astype(np.int64))
     n_pred = max(pred_ids.size, 1)
-    key = ia * n_pred + ib
     n_keys = gt_ids.size * n_pred
-    if n_keys <= max(LUT_LIMIT, a.size):  # a flag per possible pair: at most a byte per pixel
-        seen = np.zeros(n_keys, dtype=bool)
-        seen[key] = True
-        pairs = np.flatnonzero(seen)
-        inverse = np.searchsorted(pairs, key)
-    else:
-        pairs, inverse = np.unique(key, return_inverse=True)
-    inter = np.bincount(inverse.ravel(), weights=lengths[both], minlength=pairs.size)
-    key = pairs
-    return Overlaps.from_intersections(
-        key // n_pred, key % n_pred, inter.astype(np.int64), gt_area, pred_area
+    keys, inter = key_sums(ia * n_pred + ib, lengths[both], n_keys, max(LUT_LIMIT, gt_label.size))
+    ov = Overlaps.from_intersections(
+        keys // n_pred, keys % n_pred, inter.astype(np.int64), gt_area, pred_area
     )
+    return gt_ids, pred_ids, ov
 
 
 def rle_overlaps(gt_rles: list[dict], pred_rles: list[dict], gt_area, pred_area) -> Overlaps:
@@ -196,9 +211,7 @@ def overlaps(gt: Instances, pred: Instances) -> Overlaps:
     if gt.shape != pred.shape:
         raise ValueError(f"ground truth is {gt.shape} but predictions are {pred.shape}")
     if gt.label_image is not None and pred.label_image is not None:
-        return label_overlaps(
-            gt.label_image, pred.label_image, gt.ids, pred.ids, gt.areas, pred.areas
-        )
+        return label_overlaps(gt.label_image, pred.label_image)[2]
     if gt.rles is not None and pred.rles is not None:
         return rle_overlaps(gt.rles, pred.rles, gt.areas, pred.areas)
     return crop_overlaps(gt, pred)
