@@ -101,6 +101,9 @@ def run_benchmark(
     work: Annotated[
         Path, typer.Option("--work", help="Checkpoints, predictions and caches.")
     ] = Path("runs"),
+    folds: Annotated[
+        int, typer.Option(help="Also train k-fold models (k >= 2) and draw their spread as bands.")
+    ] = 0,
     overrides: Annotated[
         list[str] | None, typer.Argument(help="Config overrides after --: KEY VALUE ...")
     ] = None,
@@ -117,5 +120,7 @@ def run_benchmark(
     from benchmark.pipeline import run
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler()])
-    manifest = run(config, data, out, work, list(overrides or []))
+    if folds == 1:
+        raise typer.BadParameter("--folds needs at least 2 folds (0: no k-fold models)")
+    manifest = run(config, data, out, work, list(overrides or []), folds)
     typer.echo(f"report in {out} (checkpoint {manifest['checkpoint']['sha256'][:12]})")

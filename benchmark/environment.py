@@ -6,6 +6,7 @@ names the software it came from.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.util
 import os
@@ -23,28 +24,40 @@ def _version(distribution: str) -> str:
 
 
 def code_version() -> str:
-    """macroseg's version plus the git commit of the source tree (``+dirty`` if modified)."""
+    """macroseg's version plus the git commit of the source tree (``.dirty`` if modified)."""
     from benchmark import __version__
 
-    root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
+        commit = _git("rev-parse", "--short=12", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return __version__
     return f"{__version__}+g{commit}{'.dirty' if dirty else ''}"
+
+
+def _git(*args: str) -> str:
+    root = Path(__file__).resolve().parent.parent
+    command = ["git", "-C", str(root), *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=10
+    ).stdout.strip()
+
+
+def source_digest(*parts: str) -> str:
+    """SHA-256 of the Python sources of some of macroseg's modules or packages.
+
+    ``parts`` are dotted names below ``benchmark`` (``"metrics"``, ``"model.predict"``). Cached
+    results keyed by this digest are redone when that code changes, whatever git says.
+    """
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for part in sorted(parts):
+        path = root.joinpath(*part.split("."))
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+        for file in files:
+            digest.update(file.relative_to(root).as_posix().encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def detectron2_source() -> dict[str, str]:

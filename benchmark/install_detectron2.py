@@ -127,7 +127,15 @@ def prepare_build_tree(sdist: Path, workdir: Path) -> Path:
     with tarfile.open(sdist) as archive:
         if hasattr(tarfile, "data_filter"):
             archive.extractall(workdir, filter="data")
-        else:  # Python < 3.10.12: no extraction filters; the archive's digest was verified
+        else:  # Python without extraction filters: allow plain files and folders inside only
+            for member in archive.getmembers():
+                name = Path(member.name)
+                if (
+                    name.is_absolute()
+                    or ".." in name.parts
+                    or not (member.isfile() or member.isdir())
+                ):
+                    raise InstallError(f"{sdist}: unsafe archive member {member.name!r}")
             archive.extractall(workdir)
     unpacked = workdir / sdist.name.removesuffix(".tar.gz")
     package = unpacked / "detectron2"

@@ -17,19 +17,18 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def shape_features(mask: np.ndarray) -> dict[str, float]:
-    """Area, perimeter, perimeter/area (1/px) and circularity of one boolean mask."""
-    from skimage import measure
+    """Area, perimeter, perimeter/area (1/px) and circularity of one boolean mask, computed as
+    the evaluation computes them (:func:`benchmark.metrics.shape.shape_features`)."""
+    from benchmark.metrics.shape import shape_features as instance_features
 
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
-    crop = np.pad(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], 1)
-    area = float(crop.sum())
-    perimeter = float(measure.perimeter(crop, neighborhood=4))
+    features = instance_features([mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]])
     return {
-        "area_px": area,
-        "perimeter_px": perimeter,
-        "perimeter_over_area_px": perimeter / area,
-        "circularity": float(4 * np.pi * area / perimeter**2) if perimeter else 1.0,
+        "area_px": float(features["area"][0]),
+        "perimeter_px": float(features["perimeter"][0]),
+        "perimeter_over_area_px": float(features["perimeter_over_area"][0]),
+        "circularity": float(features["circularity"][0]),
     }
 
 
@@ -78,11 +77,18 @@ def split_summary(coco: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def tertiles(values: list[float]) -> tuple[list[float], list[int]]:
-    """Tertile edges of ``values`` and how many values fall in each tertile."""
-    edges = np.quantile(values, [1 / 3, 2 / 3])
-    bins = np.digitize(values, edges, right=True)
-    return [round(float(e), 5) for e in edges], [int((bins == b).sum()) for b in range(3)]
+def tertiles(values: list[float]) -> tuple[list[float], list[int], np.ndarray]:
+    """Inner tertile edges of ``values``, the count in each tertile and each value's tertile.
+
+    The same rule as the evaluation's subsets (:func:`benchmark.metrics.shape.bin_edges`,
+    :func:`~benchmark.metrics.shape.assign_bins`), so the card and the report agree.
+    """
+    from benchmark.metrics.shape import assign_bins, bin_edges
+
+    edges = bin_edges(np.asarray(values, dtype=np.float64), 3)
+    bins = assign_bins(np.asarray(values, dtype=np.float64), edges)
+    inner = [round(float(e), 5) for e in edges[1:-1]]
+    return inner, [int((bins == b).sum()) for b in range(3)], bins
 
 
 def build_card(root: str | Path, provenance: dict[str, Any]) -> dict[str, Any]:
@@ -105,8 +111,7 @@ def build_card(root: str | Path, provenance: dict[str, Any]) -> dict[str, Any]:
     card: dict[str, Any] = {"name": name, "provenance": provenance, "splits": splits}
     if "test" in splits:
         rows = splits["test"]["_rows"]
-        edges, counts = tertiles([r["perimeter_over_area_px"] for r in rows])
-        bins = np.digitize([r["perimeter_over_area_px"] for r in rows], edges, right=True)
+        edges, counts, bins = tertiles([r["perimeter_over_area_px"] for r in rows])
         card["test_perimeter_over_area_tertiles"] = {
             "edges_px": edges,
             "counts": counts,
@@ -173,7 +178,7 @@ def card_markdown(card: dict[str, Any]) -> str:
 
 def write_card(root: str | Path, card: dict[str, Any]) -> tuple[Path, Path]:
     """Write ``card.json`` and ``card.md`` into ``root``, atomically."""
-    from benchmark.data.fileio import write_json_atomic, write_text_atomic
+    from benchmark.fileio import write_json_atomic, write_text_atomic
 
     root = Path(root)
     return write_json_atomic(root / "card.json", card), write_text_atomic(

@@ -507,7 +507,7 @@ def load_coco(
 
 def write_coco(coco: dict[str, Any], path: str | Path) -> Path:
     """Write a COCO dict as JSON, atomically."""
-    from benchmark.data.fileio import write_json_atomic
+    from benchmark.fileio import write_json_atomic
 
     return write_json_atomic(path, coco)
 

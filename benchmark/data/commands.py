@@ -87,6 +87,26 @@ def import_(
 
 
 @data_app.command()
+def split(
+    folder: Annotated[Path, typer.Argument(help="Folder written by `macroseg data import`.")],
+    test_fraction: Annotated[float, typer.Option(help="Share of images held out.")] = 0.2,
+    validation_fraction: Annotated[float, typer.Option(help="Share for validation.")] = 0.15,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    group_key: Annotated[
+        str | None, typer.Option(help="Image field keeping crops/frames of a field together.")
+    ] = None,
+) -> None:
+    """Write annotations/{train,validation,test}.json (by image, whole groups) for training."""
+    import json
+
+    from benchmark.data.splits import write_splits
+
+    written = write_splits(folder, test_fraction, validation_fraction, seed, group_key)
+    for name, path in written.items():
+        typer.echo(f"{name}: {len(json.loads(path.read_text())['images'])} images -> {path}")
+
+
+@data_app.command()
 def validate(
     json_path: Annotated[Path, typer.Argument(help="COCO instance JSON.")],
     images: Annotated[Path | None, typer.Option(help="Image folder (default: the JSON's).")] = None,

@@ -54,10 +54,10 @@ def make_figures(root: str | Path, out_dir: str | Path, split: str = "test") -> 
 
     from benchmark.data.card import instance_table, tertiles
     from benchmark.data.coco import load_coco
-    from benchmark.data.fileio import write_bytes_atomic
     from benchmark.data.images import read_image
     from benchmark.data.masks import decode_rle
     from benchmark.data.synthetic import CLASS_COLOURS
+    from benchmark.fileio import write_bytes_atomic
 
     root, out_dir = Path(root), Path(out_dir)
     dataset = load_coco(root / "annotations" / f"{split}.json", root / "images", check_images=False)
@@ -90,7 +90,7 @@ def make_figures(root: str | Path, out_dir: str | Path, split: str = "test") -> 
 
     rows = instance_table(dataset.coco)
     values = np.array([r["perimeter_over_area_px"] for r in rows])
-    edges, counts = tertiles(values.tolist())
+    edges, counts, _ = tertiles(values.tolist())
     bins = np.linspace(values.min(), values.max(), 40)
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     stacks = [(m, values[[r["morphology"] == m for r in rows]]) for m in MORPHOLOGY_COLOURS]

@@ -114,7 +114,7 @@ def generate_dataset(
     """
     from benchmark.data.card import build_card, write_card
     from benchmark.data.coco import write_coco
-    from benchmark.data.fileio import atomic_directory, write_bytes_atomic
+    from benchmark.fileio import atomic_directory, write_bytes_atomic
 
     workers = workers or min(os.cpu_count() or 1, 8)
     out_dir = Path(out_dir)

@@ -93,7 +93,7 @@ def encode_image(array: np.ndarray, suffix: str) -> bytes:
 
 def write_image(path: str | Path, array: np.ndarray) -> Path:
     """Write an image (see :func:`encode_image`) atomically."""
-    from benchmark.data.fileio import write_bytes_atomic
+    from benchmark.fileio import write_bytes_atomic
 
     path = Path(path)
     return write_bytes_atomic(path, encode_image(array, path.suffix))

@@ -23,10 +23,24 @@ ROI_SUFFIXES = (".zip", ".roi")
 def _write(
     coco: dict[str, Any], sources: dict[str, Path], out_dir: Path, problems: list[Problem]
 ) -> CocoDataset:
-    """Write ``coco`` and copy ``{file_name: source image}`` into ``out_dir`` atomically."""
-    from benchmark.data.coco import write_coco
-    from benchmark.data.fileio import atomic_directory
+    """Write ``coco`` and copy ``{file_name: source image}`` into ``out_dir`` atomically.
 
+    Raises
+    ------
+    FileExistsError
+        ``out_dir`` exists and is not empty: an import never replaces a folder.
+    ValueError
+        A ``file_name`` is absolute or climbs out of the image folder (``..``).
+    """
+    from benchmark.data.coco import write_coco
+    from benchmark.fileio import atomic_directory
+
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise FileExistsError(f"{out_dir} exists and is not empty; import into a new folder")
+    for name in sources:
+        parts = Path(name).parts
+        if Path(name).is_absolute() or ".." in parts:
+            raise ValueError(f"file_name {name!r} must be a relative path inside the image folder")
     with atomic_directory(out_dir) as tmp:
         for name, source in sources.items():
             (tmp / "images" / name).parent.mkdir(parents=True, exist_ok=True)

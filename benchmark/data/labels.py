@@ -140,8 +140,8 @@ def export_label_images(
     The sidecar maps, per label file, label value to category id, and lists the categories, so
     :func:`benchmark.data.importers.import_label_images` restores the classes.
     """
-    from benchmark.data.fileio import atomic_directory, write_json_atomic
     from benchmark.data.images import write_image
+    from benchmark.fileio import atomic_directory, write_json_atomic
 
     painted = dataset_to_label_images(dataset, allow_overlap)
     out_dir = Path(out_dir)

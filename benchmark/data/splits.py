@@ -7,6 +7,7 @@ field stay on the same side. Images without the key form a group of their own.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -94,4 +95,40 @@ def subset(coco: dict[str, Any], image_ids: list[int]) -> dict[str, Any]:
         **{k: v for k, v in coco.items() if k not in ("images", "annotations")},
         "images": [img for img in coco["images"] if img["id"] in keep],
         "annotations": [a for a in coco["annotations"] if a["image_id"] in keep],
+    }
+
+
+def write_splits(
+    folder: str | Path,
+    test_fraction: float = 0.2,
+    validation_fraction: float = 0.15,
+    seed: int = 0,
+    group_key: str | None = None,
+) -> dict[str, Path]:
+    """Split an imported dataset into the ``train`` / ``validation`` / ``test`` files training uses.
+
+    Reads ``<folder>/annotations.json`` (what ``macroseg data import`` writes) and writes
+    ``<folder>/annotations/{train,validation,test}.json``: a held-out test set of about
+    ``test_fraction`` of the images, then a validation set of about ``validation_fraction`` of
+    them, whole groups at a time (see :func:`holdout`). The input file is not modified.
+    """
+    import json
+
+    from benchmark.fileio import write_json_atomic
+
+    folder = Path(folder)
+    coco = json.loads((folder / "annotations.json").read_text())
+    rest, test = holdout(coco["images"], test_fraction, seed, group_key)
+    remaining = [img for img in coco["images"] if img["id"] in set(rest)]
+    fraction = validation_fraction * len(coco["images"]) / max(len(remaining), 1)
+    train, validation = holdout(remaining, min(fraction, 0.99), seed + 1, group_key)
+    if not train or not validation or not test:
+        sizes = f"train {len(train)}, validation {len(validation)}, test {len(test)} images"
+        raise ValueError(
+            f"{folder}: too few images or groups to split ({sizes}); "
+            "lower the fractions or annotate more images"
+        )
+    return {
+        name: write_json_atomic(folder / "annotations" / f"{name}.json", subset(coco, ids))
+        for name, ids in (("train", train), ("validation", validation), ("test", test))
     }

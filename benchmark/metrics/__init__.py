@@ -8,7 +8,6 @@ from benchmark.metrics.evaluator import (
     CLASS_NAMES,
     Evaluation,
     ImagePair,
-    InstancesEvaluator,
     evaluate,
 )
 from benchmark.metrics.instances import Instances
@@ -22,7 +21,6 @@ __all__ = [
     "Evaluation",
     "ImagePair",
     "Instances",
-    "InstancesEvaluator",
     "Matching",
     "Overlaps",
     "ScoreRecord",

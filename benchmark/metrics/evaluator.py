@@ -12,13 +12,14 @@ ground truth takes no part in matching. At each threshold ``t``:
 Shape subsets (optional) follow the rule of :mod:`benchmark.metrics.shape`; their bin edges come
 from all non-ignored ground truth of the dataset, so every class shares them.
 
-:class:`InstancesEvaluator` is a detectron2-style ``reset / process / evaluate`` adapter that
-duck-types model outputs and never imports detectron2.
+detectron2's ``reset / process / evaluate`` evaluator over this module is
+:class:`benchmark.model.evaluation.MacrosegEvaluator` (it lives with the model code, because it
+needs detectron2's catalogs; this package never imports detectron2).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -435,48 +436,3 @@ def evaluate(
         blocks = [_group_counts(res, cid, thresholds, method, edges) for cid in class_ids.values()]
         counts[i] = np.concatenate(blocks, axis=0)
     return Evaluation(thresholds, method, groups, counts, images, class_ids, subset_feature, edges)
-
-
-class InstancesEvaluator:
-    """A detectron2-style evaluator (``reset``, ``process``, ``evaluate``) on duck-typed outputs.
-
-    Parameters
-    ----------
-    ground_truth
-        Image id -> ground-truth :class:`Instances`.
-    to_instances
-        Converts ``output["instances"]`` to :class:`Instances` (default
-        :func:`benchmark.metrics.adapters.from_detectron2`).
-    **evaluate_kwargs
-        Passed to :func:`evaluate`.
-    """
-
-    def __init__(
-        self,
-        ground_truth: Mapping[str, Instances],
-        to_instances: Callable[[object], Instances] | None = None,
-        **evaluate_kwargs,
-    ) -> None:
-        from benchmark.metrics.adapters import from_detectron2
-
-        self.ground_truth = ground_truth
-        self.to_instances = to_instances or from_detectron2
-        self.evaluate_kwargs = evaluate_kwargs
-        self._pairs: list[ImagePair] = []
-
-    def reset(self) -> None:
-        """Forget processed images."""
-        self._pairs = []
-
-    def process(self, inputs: Sequence[Mapping], outputs: Sequence[Mapping]) -> None:
-        """Store the predictions of a batch (``inputs[i]["image_id"]`` names the image)."""
-        for inp, out in zip(inputs, outputs, strict=True):
-            image_id = str(inp["image_id"])
-            if image_id not in self.ground_truth:
-                raise KeyError(f"image {image_id!r} has no ground truth")
-            pred = self.to_instances(out["instances"])
-            self._pairs.append(ImagePair(image_id, self.ground_truth[image_id], pred))
-
-    def evaluate(self) -> Evaluation:
-        """Evaluate every processed image."""
-        return evaluate(self._pairs, **self.evaluate_kwargs)

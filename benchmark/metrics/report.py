@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmark.fileio import write_text_atomic
 from benchmark.metrics.evaluator import ALL, Evaluation, evaluate
 from benchmark.metrics.matching import DEFAULT_THRESHOLDS, Method
-from benchmark.metrics.tables import to_json, write_atomic, write_table
+from benchmark.metrics.tables import to_json, write_table
 
 
 def _is_coco(path: Path) -> bool:
@@ -86,7 +87,7 @@ def evaluate_files(
         except ValueError as err:  # no detections at all
             summary.append(f"COCO AP skipped: {err}")
         else:
-            write_atomic(out / "coco_ap.json", to_json(ap))
+            write_text_atomic(out / "coco_ap.json", to_json(ap))
             line = f"COCO AP {ap.ap:.3f} AP50 {ap.ap50:.3f} AP75 {ap.ap75:.3f} (maxDets {max_dets})"
             if ap.cap_matters:
                 line += f"; stock 100-cap AP {ap.ap_100:.3f} AP50 {ap.ap50_100:.3f}"

@@ -12,10 +12,10 @@ import dataclasses
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from benchmark.fileio import write_text_atomic
 
 
 def _rows(records: Sequence) -> list[dict]:
@@ -26,21 +26,6 @@ def _clean(value):
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
-
-
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def to_csv(records: Sequence) -> str:
@@ -69,6 +54,6 @@ def write_table(records: Sequence, out_dir: str | Path, name: str) -> list[Path]
     """Write ``name.csv`` and ``name.json`` into ``out_dir``; return both paths."""
     out_dir = Path(out_dir)
     return [
-        write_atomic(out_dir / f"{name}.csv", to_csv(records)),
-        write_atomic(out_dir / f"{name}.json", to_json(records)),
+        write_text_atomic(out_dir / f"{name}.csv", to_csv(records)),
+        write_text_atomic(out_dir / f"{name}.json", to_json(records)),
     ]

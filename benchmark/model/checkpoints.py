@@ -20,6 +20,8 @@ class CheckpointMetadata:
 
     config_yaml: str
     class_names: tuple[str, ...]
+    #: the dataset's category id of each class, in the model's (contiguous) class order
+    category_ids: tuple[int, ...]
     dataset_hash: str
     code_version: str
 
@@ -27,6 +29,7 @@ class CheckpointMetadata:
         """Plain types only, so the checkpoint stays loadable with ``weights_only=True``."""
         data = asdict(self)
         data["class_names"] = list(self.class_names)
+        data["category_ids"] = list(self.category_ids)
         return data
 
     @classmethod
@@ -35,6 +38,7 @@ class CheckpointMetadata:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["class_names"] = tuple(values.get("class_names", ()))
+        values["category_ids"] = tuple(int(i) for i in values.get("category_ids", ()))
         return cls(**values)
 
 

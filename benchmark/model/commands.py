@@ -36,6 +36,16 @@ def _dataset(data: Path | None) -> Path:
     return data if data is not None else default_dataset()
 
 
+def _uses_gpu(config: str, overrides: list[str]) -> bool:
+    """Whether the config asks for CUDA and this machine has it (else gloo CPU processes)."""
+    import torch
+
+    from benchmark.model.config import load_config
+
+    device = load_config(config, overrides).MODEL.DEVICE
+    return device.startswith("cuda") and torch.cuda.is_available()
+
+
 def _train_entry(config: str, overrides: list[str], data: Path, out: Path, resume: bool) -> None:
     from benchmark.model.config import load_config
     from benchmark.model.jobs import train_on_folder
@@ -62,11 +72,14 @@ def _predict_entry(
         items = items_from_coco(split_json(data, split), data / "images")
     else:
         items = items_from_paths(inputs)
+    from detectron2.utils import comm
+
     predictor = Predictor(checkpoint)
-    results = predict(predictor, items, out)
-    if labels is not None:
-        write_label_images(results, items, labels, predictor.cfg.MACROSEG.SCORE_THRESHOLD)
-    typer.echo(f"wrote {results}")
+    predict(predictor, items, out)
+    if comm.is_main_process():
+        if labels is not None:
+            write_label_images(out, items, labels, predictor.cfg.MACROSEG.SCORE_THRESHOLD)
+        typer.echo(f"wrote {out}")
 
 
 def train(
@@ -83,8 +96,10 @@ def train(
     """Train Mask R-CNN on a dataset folder's train split, validating on its validation split."""
     from benchmark.model.launch import launch
 
-    args = (config, list(overrides or []), _dataset(data), out, resume)
-    launch(_train_entry, num_gpus, num_machines, machine_rank, dist_url, args=args)
+    overrides = list(overrides or [])
+    args = (config, overrides, _dataset(data), out, resume)
+    use_gpu = _uses_gpu(config, overrides)
+    launch(_train_entry, num_gpus, num_machines, machine_rank, dist_url, args, use_gpu)
 
 
 def predict(
@@ -116,6 +131,28 @@ def predict(
     launch(_predict_entry, num_gpus, num_machines, machine_rank, dist_url, args=args)
 
 
+def _kfold_entry(
+    config: str,
+    overrides: list[str],
+    data: Path,
+    out: Path,
+    folds: int,
+    seed: int,
+    group_key: str | None,
+) -> None:
+    from detectron2.utils import comm
+
+    from benchmark.model.config import load_config
+    from benchmark.model.jobs import kfold as run_kfold
+
+    cfg = load_config(config, overrides)
+    scores = run_kfold(cfg, data, out, folds=folds, seed=seed, group_key=group_key)
+    if comm.is_main_process():
+        for index, fold_scores in enumerate(scores):
+            values = ", ".join(f"{k}={v:.3f}" for k, v in fold_scores.items())
+            typer.echo(f"fold {index}: {values}")
+
+
 def kfold(
     config: ConfigOption = "scratch_cpu",
     data: DataOption = None,
@@ -125,13 +162,19 @@ def kfold(
     group_key: Annotated[
         str | None, typer.Option(help="Image field keeping crops/frames of a field together.")
     ] = None,
+    num_gpus: NumProcesses = 1,
+    num_machines: NumMachines = 1,
+    machine_rank: MachineRank = 0,
+    dist_url: DistUrl = "auto",
     overrides: Overrides = None,
 ) -> None:
-    """Train one model per fold of the train split; score each on its held-out fold."""
-    from benchmark.model.config import load_config
-    from benchmark.model.jobs import kfold as run_kfold
+    """Train one model per fold of the train split; score each on its held-out fold.
 
-    cfg = load_config(config, list(overrides or []))
-    scores = run_kfold(cfg, _dataset(data), out, folds=folds, seed=seed, group_key=group_key)
-    for index, fold_scores in enumerate(scores):
-        typer.echo(f"fold {index}: " + ", ".join(f"{k}={v:.3f}" for k, v in fold_scores.items()))
+    Finished folds are skipped on a rerun; each fold trains on all processes in turn.
+    """
+    from benchmark.model.launch import launch
+
+    overrides = list(overrides or [])
+    args = (config, overrides, _dataset(data), out, folds, seed, group_key)
+    use_gpu = _uses_gpu(config, overrides)
+    launch(_kfold_entry, num_gpus, num_machines, machine_rank, dist_url, args, use_gpu)

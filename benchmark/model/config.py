@@ -78,9 +78,24 @@ def load_config(name_or_path: str | Path, overrides: list[str] | tuple[str, ...]
     return cfg
 
 
-def config_digest(cfg: CfgNode) -> str:
-    """SHA-256 of the config's YAML dump, ignoring where outputs go."""
+#: Keys that change how a model is scored or logged, not how it is trained.
+NOT_TRAINING_KEYS = ("MACROSEG.SCORE_THRESHOLD", "MACROSEG.LOG_PERIOD")
+
+
+def config_digest(cfg: CfgNode, ignore: tuple[str, ...] = ()) -> str:
+    """SHA-256 of the config's YAML dump, ignoring where outputs go and the ``ignore`` keys."""
     cfg = cfg.clone()
     cfg.defrost()
     cfg.OUTPUT_DIR = ""
+    for key in ignore:
+        *parents, leaf = key.split(".")
+        node = cfg
+        for parent in parents:
+            node = node[parent]
+        node[leaf] = None
     return hashlib.sha256(cfg.dump().encode()).hexdigest()
+
+
+def training_digest(cfg: CfgNode) -> str:
+    """Digest of what decides the trained weights (see :data:`NOT_TRAINING_KEYS`)."""
+    return config_digest(cfg, NOT_TRAINING_KEYS)

@@ -18,9 +18,9 @@ from detectron2.config import CfgNode
 from detectron2.data import DatasetCatalog
 from detectron2.utils import comm
 
-from benchmark.data.catalog import class_names, register_coco
-from benchmark.data.fileio import write_json_atomic
+from benchmark.data.catalog import class_names, contiguous_ids, register_coco
 from benchmark.environment import code_version
+from benchmark.fileio import write_json_atomic
 from benchmark.model.checkpoints import CheckpointMetadata
 from benchmark.model.evaluation import summary_scores
 from benchmark.model.predict import Predictor, items_from_coco, predict
@@ -39,13 +39,23 @@ def split_json(dataset_root: str | Path, split: str) -> Path:
 
 
 def dataset_hash(dataset_root: str | Path) -> str:
-    """SHA-256 over every annotation and image file of a dataset folder (paths and bytes)."""
+    """SHA-256 of a dataset folder: its annotation files' bytes and its images' *pixels*.
+
+    Images are hashed decoded (dtype, shape, values), so that the same pixels saved by another
+    Pillow or zlib build, which compress differently, give the same hash.
+    """
+    from benchmark.data.images import read_image
+
     root = Path(dataset_root)
     digest = hashlib.sha256()
-    for path in sorted(p for sub in ("annotations", "images") for p in (root / sub).rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(root).as_posix().encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for path in sorted((root / "annotations").rglob("*.json")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for path in sorted(p for p in (root / "images").rglob("*") if p.is_file()):
+        pixels = read_image(path)
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(f"{pixels.dtype.str}{pixels.shape}".encode())
+        digest.update(hashlib.sha256(pixels.tobytes()).digest())
     return digest.hexdigest()
 
 
@@ -68,6 +78,7 @@ class DatasetSplits:
     train: str
     validation: str | None
     class_names: tuple[str, ...]
+    category_ids: tuple[int, ...]
     digest: str
 
 
@@ -88,8 +99,12 @@ def register_splits(
             split_json(root, validation_split),
             root / "images",
         )
-    names = tuple(class_names(json.loads(train_json.read_text())))
-    return DatasetSplits(root, train_name, validation_name, names, dataset_hash(root))
+    coco = json.loads(train_json.read_text())
+    mapping = contiguous_ids(coco)
+    categories = tuple(sorted(mapping, key=mapping.__getitem__))
+    return DatasetSplits(
+        root, train_name, validation_name, tuple(class_names(coco)), categories, dataset_hash(root)
+    )
 
 
 def train_on_folder(
@@ -99,11 +114,19 @@ def train_on_folder(
     resume: bool = False,
     validation_split: str | None = "validation",
 ) -> TrainResult:
-    """Train ``cfg`` on a dataset folder's ``train`` split, validating on ``validation``."""
+    """Train ``cfg`` on a dataset folder's ``train`` split, validating on ``validation``.
+
+    The number of classes of the model is set from the dataset's categories.
+    """
     splits = register_splits(dataset_root, validation_split=validation_split)
+    cfg = cfg.clone()
+    cfg.defrost()
+    cfg.MODEL.ROI_HEADS.NUM_CLASSES = len(splits.class_names)
+    cfg.freeze()
     metadata = CheckpointMetadata(
         config_yaml=cfg.dump(),
         class_names=splits.class_names,
+        category_ids=splits.category_ids,
         dataset_hash=splits.digest,
         code_version=code_version(),
     )
@@ -116,10 +139,14 @@ def predict_split(
     split: str,
     output: str | Path,
     overrides: list[str] | tuple[str, ...] = (),
-) -> Path:
-    """Predict every image of a dataset split into a COCO results file (cached per image)."""
+) -> int:
+    """Predict every image of a dataset split into a COCO results file (cached per image).
+
+    Returns how many images had to be predicted (0 when every one was cached).
+    """
     items = items_from_coco(split_json(dataset_root, split), Path(dataset_root) / "images")
-    return predict(Predictor(checkpoint, overrides), items, output, progress=comm.is_main_process())
+    predictor = Predictor(checkpoint, overrides)
+    return predict(predictor, items, output, progress=comm.is_main_process())
 
 
 def score_split(
@@ -137,7 +164,7 @@ def write_fold_data(
     from benchmark.data.splits import subset
 
     write_json_atomic(folder / "annotations/train.json", subset(coco, train_ids))
-    write_json_atomic(folder / "annotations/validation.json", subset(coco, held_out_ids))
+    write_json_atomic(folder / "annotations/test.json", subset(coco, held_out_ids))
     link = folder / "images"
     if not link.is_symlink():
         link.symlink_to(images.resolve(), target_is_directory=True)
@@ -155,8 +182,10 @@ def kfold(
     """Train one model per fold of the ``train`` split and score it on its held-out fold.
 
     Fold ``i`` gets ``output_dir/fold_<i>/`` holding its data (``annotations/train.json`` and
-    ``annotations/validation.json``; the validation split is the held-out fold), checkpoints,
-    ``predictions.json`` and ``scores.json``. Finished folds are skipped on a rerun.
+    ``annotations/test.json``, the held-out fold), checkpoints, ``predictions.json`` and
+    ``scores.json``. Each fold trains without validation and is scored with its final
+    checkpoint, so nothing about the held-out fold influences its model. Finished folds are
+    skipped on a rerun.
     The per-fold scores give the spread across models that the figures draw as bands.
     """
     from benchmark.data.splits import kfold as kfold_splits
@@ -176,13 +205,13 @@ def kfold(
         if comm.is_main_process():
             write_fold_data(coco, train_ids, held_out_ids, root / "images", fold_data)
         comm.synchronize()
-        result = train_on_folder(cfg, fold_data, fold / "model", resume=resume)
-        checkpoint = result.best_checkpoint or result.final_checkpoint
-        predictions = predict_split(checkpoint, fold_data, "validation", fold / "predictions.json")
+        result = train_on_folder(
+            cfg, fold_data, fold / "model", resume=resume, validation_split=None
+        )
+        predictions = fold / "predictions.json"
+        predict_split(result.final_checkpoint, fold_data, "test", predictions)
         if comm.is_main_process():
-            fold_scores = score_split(
-                predictions, fold_data, "validation", cfg.MACROSEG.SCORE_THRESHOLD
-            )
+            fold_scores = score_split(predictions, fold_data, "test", cfg.MACROSEG.SCORE_THRESHOLD)
             write_json_atomic(done, fold_scores)
             scores.append(fold_scores)
             logger.info("fold %d: %s", index, fold_scores)

@@ -37,6 +37,7 @@ def launch(
     machine_rank: int = 0,
     dist_url: str = "auto",
     args: tuple = (),
+    use_gpu: bool | None = None,
 ) -> None:
     """Run ``main_func(*args)`` in ``num_processes`` processes on each of ``num_machines``.
 
@@ -49,9 +50,14 @@ def launch(
     num_machines, machine_rank, dist_url
         As in detectron2: ``dist_url`` is ``tcp://HOST:PORT`` of machine 0, or ``"auto"`` for a
         free local port (one machine only).
+    use_gpu
+        One process per GPU with NCCL, or CPU processes with gloo; default: GPUs when CUDA is
+        available. Pass ``False`` for a CPU config on a machine that has a GPU.
     """
     world_size = num_processes * num_machines
-    if torch.cuda.is_available():
+    if use_gpu is None:
+        use_gpu = torch.cuda.is_available()
+    if use_gpu:
         detectron2_launch(
             main_func, num_processes, num_machines, machine_rank, dist_url, args, TIMEOUT
         )

@@ -1,14 +1,17 @@
 """Inference: a checkpoint and images -> COCO results JSON (RLE masks, scores, classes).
 
-Each image's predictions are cached as their own JSON file, named after the image id, in a
-folder keyed by the checkpoint's digest; a rerun (after an interruption, say) skips every image
-already done. With several processes (see :mod:`benchmark.model.launch`), process ``r`` of ``w``
-takes images ``r, r + w, ...``; the main process merges the cache once all are done, so the
-sharded result equals the single-process one.
+Each image's predictions are cached as their own JSON file, named after the image id and its
+file (path, size, modification time), in a folder keyed by the checkpoint, the inference
+settings and the inference code (:attr:`Predictor.cache_key`); a rerun (after an interruption,
+say) skips every image already done, and nothing is reused across other images or settings.
+With several processes (see :mod:`benchmark.model.launch`), process ``r`` of ``w`` takes images
+``r, r + w, ...``; the main process merges the cache once all are done, so the sharded result
+equals the single-process one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -26,8 +29,7 @@ from detectron2.modeling import build_model
 from detectron2.utils import comm
 from tqdm import tqdm
 
-from benchmark.data.fileio import write_json_atomic
-from benchmark.install_detectron2 import sha256_of
+from benchmark.fileio import sha256_file, write_json_atomic
 from benchmark.model.checkpoints import load_checkpoint
 from benchmark.model.config import add_macroseg_config
 from benchmark.model.evaluation import instances_to_results
@@ -87,12 +89,12 @@ class Predictor:
             cfg.MODEL.DEVICE = "cpu"
         cfg.MODEL.WEIGHTS = ""
         self.cfg = cfg
-        self.digest = sha256_of(Path(checkpoint))
+        self.cache_key = _cache_key(sha256_file(Path(checkpoint)), cfg)
         self.model = build_model(cfg)
         self.model.load_state_dict(state)
         self.model.eval()
         self.resize = T.ResizeShortestEdge(cfg.INPUT.MIN_SIZE_TEST, cfg.INPUT.MAX_SIZE_TEST)
-        self.class_map = {i: i + 1 for i in range(len(self.metadata.class_names))}
+        self.class_map = dict(enumerate(self.metadata.category_ids))
 
     @torch.no_grad()
     def __call__(self, image: np.ndarray) -> Any:
@@ -115,7 +117,7 @@ def predict(
     output: str | Path,
     cache_dir: str | Path | None = None,
     progress: bool = True,
-) -> Path:
+) -> int:
     """Predict every image (this process's share of them) and write the merged results.
 
     Parameters
@@ -130,9 +132,14 @@ def predict(
         Per-image results; default ``<output folder>/cache``. Images already there are skipped.
     progress
         Show a progress bar.
+
+    Returns
+    -------
+    int
+        How many images this process predicted (0 when all were cached).
     """
     output = Path(output)
-    cache = Path(cache_dir or output.parent / "cache") / predictor.digest[:16]
+    cache = Path(cache_dir or output.parent / "cache") / predictor.cache_key
     cache.mkdir(parents=True, exist_ok=True)
     mine = items[comm.get_rank() :: comm.get_world_size()]
     todo = [item for item in mine if not _cached(cache, item).is_file()]
@@ -144,11 +151,22 @@ def predict(
         results = [r for item in items for r in json.loads(_cached(cache, item).read_text())]
         write_json_atomic(output, results)
     comm.synchronize()
-    return output
+    return len(todo)
+
+
+def _cache_key(checkpoint_digest: str, cfg: CfgNode) -> str:
+    """What predictions depend on: weights, inference settings and inference code."""
+    from benchmark.environment import source_digest
+
+    settings = f"{cfg.INPUT.dump()}{cfg.TEST.dump()}{cfg.MODEL.ROI_HEADS.dump()}"
+    code = source_digest("model.predict", "model.inputs", "model.evaluation")
+    return hashlib.sha256(f"{checkpoint_digest}|{settings}|{code}".encode()).hexdigest()[:16]
 
 
 def _cached(cache: Path, item: ImageItem) -> Path:
-    return cache / f"{item.image_id}.json"
+    stat = item.path.stat()
+    source = f"{item.path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return cache / f"{item.image_id}-{hashlib.sha256(source.encode()).hexdigest()[:12]}.json"
 
 
 def label_image(results: Sequence[dict[str, Any]], shape: tuple[int, int]) -> np.ndarray:

@@ -48,7 +48,7 @@ from detectron2.utils.events import CommonMetricPrinter, JSONWriter
 from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
-from benchmark.data.fileio import write_text_atomic
+from benchmark.fileio import write_text_atomic
 from benchmark.model.checkpoints import CheckpointMetadata
 from benchmark.model.evaluation import MacrosegEvaluator
 from benchmark.model.inputs import load_model_image
@@ -104,14 +104,19 @@ def test_augmentations(cfg: CfgNode) -> list[T.Augmentation]:
 
 
 def train_augmentations(cfg: CfgNode) -> list[T.Augmentation]:
-    """Resize plus flips; microscopy has no up or down, so vertical flips are valid too."""
+    """Resize, detectron2's ``INPUT.RANDOM_FLIP``, and a vertical flip too when
+    ``MACROSEG.VERTICAL_FLIP`` (microscopy has no up or down)."""
+    flip = cfg.INPUT.RANDOM_FLIP
     augmentations: list[T.Augmentation] = [
         T.ResizeShortestEdge(
             cfg.INPUT.MIN_SIZE_TRAIN, cfg.INPUT.MAX_SIZE_TRAIN, cfg.INPUT.MIN_SIZE_TRAIN_SAMPLING
-        ),
-        T.RandomFlip(horizontal=True, vertical=False),
+        )
     ]
-    if cfg.MACROSEG.VERTICAL_FLIP:
+    if flip != "none":
+        augmentations.append(
+            T.RandomFlip(horizontal=flip == "horizontal", vertical=flip == "vertical")
+        )
+    if cfg.MACROSEG.VERTICAL_FLIP and flip != "vertical":
         augmentations.append(T.RandomFlip(horizontal=False, vertical=True))
     return augmentations
 
@@ -248,6 +253,8 @@ class TrainResult:
     final_checkpoint: Path
     best_checkpoint: Path | None
     validation: dict[str, float]
+    #: the iteration this run started from (> 0 when it resumed)
+    start_iteration: int
 
 
 def train(
@@ -304,5 +311,9 @@ def train(
     best = output_dir / "model_best.pth"
     logging.getLogger("benchmark").info("training finished in %s", output_dir)
     return TrainResult(
-        output_dir, output_dir / "model_final.pth", best if best.is_file() else None, validation
+        output_dir,
+        output_dir / "model_final.pth",
+        best if best.is_file() else None,
+        validation,
+        trainer.start_iter,
     )

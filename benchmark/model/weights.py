@@ -16,7 +16,7 @@ import benchmark.compat  # noqa: F401
 from detectron2.config import CfgNode
 from detectron2.utils.file_io import PathManager
 
-from benchmark.install_detectron2 import sha256_of
+from benchmark.fileio import sha256_file
 
 REMOTE_PREFIXES = ("http://", "https://", "detectron2://")
 
@@ -30,8 +30,9 @@ def offline_message(url: str, error: Exception) -> str:
     name = url.rsplit("/", 1)[-1]
     return (
         f"could not download the initial weights {url}: {error}. No internet here? Download "
-        f"{name} on a machine that has it, check it (sha256sum {name}), and pass the local file: "
-        f"--opts MODEL.WEIGHTS /path/to/{name} MACROSEG.WEIGHTS_SHA256 <its sha256>"
+        f"{name} on a machine that has it, check it (sha256sum {name}), and pass the local file "
+        f"as config overrides after --: MODEL.WEIGHTS /path/to/{name} "
+        "MACROSEG.WEIGHTS_SHA256 <its sha256>"
     )
 
 
@@ -58,12 +59,12 @@ def resolve_weights(cfg: CfgNode) -> str:
         raise WeightsError(f"initial weights {local} do not exist")
     if Path(local).suffix == ".pkl":
         pinned = cfg.MACROSEG.WEIGHTS_SHA256.lower()
-        actual = sha256_of(Path(local))
+        actual = sha256_file(Path(local))
         if not pinned:
             raise WeightsError(
                 f"{local} is a pickle and MACROSEG.WEIGHTS_SHA256 is empty: refusing to unpickle "
                 f"an unverified file. Its sha256 is {actual}; if you trust this copy, pin it with "
-                f"--opts MACROSEG.WEIGHTS_SHA256 {actual}"
+                f"the config override (after --) MACROSEG.WEIGHTS_SHA256 {actual}"
             )
         if actual != pinned:
             raise WeightsError(f"{local}: sha256 is {actual}, but the config pins {pinned}")

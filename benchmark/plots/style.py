@@ -21,7 +21,7 @@ from pathlib import Path
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-from benchmark.data.fileio import write_bytes_atomic
+from benchmark.fileio import write_bytes_atomic
 
 #: Resolution of the saved PNG files (2× the nominal one).
 DPI = 200

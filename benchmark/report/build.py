@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from benchmark.data.fileio import write_text_atomic
+from benchmark.fileio import write_text_atomic
 from benchmark.metrics.adapters import coco_pairs
 from benchmark.metrics.coco_ap import CocoAP, coco_ap
 from benchmark.metrics.evaluator import ALL, Evaluation, ImagePair, evaluate

@@ -28,8 +28,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from benchmark.data.fileio import write_json_atomic
 from benchmark.environment import code_version
+from benchmark.fileio import write_json_atomic
 
 #: Distributions whose versions are recorded (looked up, never imported).
 LIBRARIES = (

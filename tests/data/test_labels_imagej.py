@@ -135,3 +135,26 @@ def test_import_coco_copies_images_and_leaves_source_alone(
         (tmp_path / "imported" / "images" / img["file_name"]).is_file()
         for img in dataset.coco["images"]
     )
+    with pytest.raises(FileExistsError, match="not empty"):
+        import_coco(source, small_dataset / "images", tmp_path / "imported")
+
+
+def test_import_refuses_file_names_outside_the_image_folder(
+    small_dataset: Path, tmp_path: Path
+) -> None:
+    import json
+
+    coco = json.loads((small_dataset / "annotations" / "validation.json").read_text())
+    first = coco["images"][0]["id"]
+    coco["images"] = coco["images"][:1]
+    coco["annotations"] = [a for a in coco["annotations"] if a["image_id"] == first]
+    (tmp_path / "elsewhere.png").write_bytes(
+        (small_dataset / "images" / coco["images"][0]["file_name"]).read_bytes()
+    )
+    coco["images"][0]["file_name"] = "../elsewhere.png"
+    source = tmp_path / "images" / "annotations.json"
+    source.parent.mkdir()
+    source.write_text(json.dumps(coco))
+    with pytest.raises((ValueError, DatasetError), match="elsewhere"):
+        import_coco(source, tmp_path / "images", tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -152,3 +152,33 @@ def test_data_package_imports_no_torch_or_detectron2() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_write_splits_makes_disjoint_image_splits_and_keeps_the_input(small_dataset, tmp_path):
+    import json
+
+    from benchmark.data.splits import write_splits
+
+    coco = json.loads((small_dataset / "annotations" / "train.json").read_text())
+    for split in ("validation", "test"):  # one pool of all the small dataset's images
+        other = json.loads((small_dataset / "annotations" / f"{split}.json").read_text())
+        coco["images"] += other["images"]
+        coco["annotations"] += other["annotations"]
+    for index, image in enumerate(coco["images"]):
+        image["field"] = index // 2  # pairs of crops of one field of view
+    source = tmp_path / "annotations.json"
+    source.write_text(json.dumps(coco))
+    before = source.read_bytes()
+    written = write_splits(
+        tmp_path, test_fraction=0.25, validation_fraction=0.25, group_key="field"
+    )
+    assert source.read_bytes() == before
+    ids = {
+        name: {i["id"] for i in json.loads(p.read_text())["images"]} for name, p in written.items()
+    }
+    assert set(ids) == {"train", "validation", "test"} and all(ids.values())
+    assert ids["train"] | ids["validation"] | ids["test"] == {i["id"] for i in coco["images"]}
+    assert not (ids["train"] & ids["test"] or ids["train"] & ids["validation"])
+    field = {i["id"]: i["field"] for i in coco["images"]}
+    fields = {name: {field[i] for i in members} for name, members in ids.items()}
+    assert not (fields["train"] & fields["test"] or fields["validation"] & fields["test"])

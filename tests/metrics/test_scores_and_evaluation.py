@@ -205,7 +205,6 @@ def test_package_never_imports_torch():
 
 def test_detectron2_duck_typed_adapter():
     from benchmark.metrics.adapters import from_detectron2
-    from benchmark.metrics.evaluator import InstancesEvaluator
 
     class Fake:
         pred_masks = boxes_to_masks((10, 10), [(0, 0, 4, 4), (0, 0, 5, 5)]).astype(np.float32)
@@ -214,11 +213,7 @@ def test_detectron2_duck_typed_adapter():
 
     inst = from_detectron2(Fake())
     assert inst.classes.tolist() == [1, 2] and inst.areas.tolist() == [16, 25]
+    assert from_detectron2(Fake(), class_ids={0: 3, 1: 7}).classes.tolist() == [3, 7]
     gt = Instances.from_masks(boxes_to_masks((10, 10), [(0, 0, 4, 4)]))
-    evaluator = InstancesEvaluator({"7": gt}, thresholds=(0.5,))
-    evaluator.reset()
-    evaluator.process([{"image_id": 7}], [{"instances": Fake()}])
-    ev = evaluator.evaluate()
+    ev = evaluate([ImagePair("7", gt, inst)], thresholds=(0.5,))
     assert ev.counts[0, 0, 0, :3].tolist() == [1, 1, 0]
-    with pytest.raises(KeyError, match="no ground truth"):
-        evaluator.process([{"image_id": 8}], [{"instances": Fake()}])

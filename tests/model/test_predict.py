@@ -18,7 +18,9 @@ from benchmark.model.predict import Predictor, items_from_coco, items_from_paths
 def predictions(trained, tmp_path_factory):
     result, data = trained
     out = tmp_path_factory.mktemp("predict") / "predictions.json"
-    return predict_split(result.final_checkpoint, data, "test", out), data, result
+    n_images = len(json.loads(split_json(data, "test").read_text())["images"])
+    assert predict_split(result.final_checkpoint, data, "test", out) == n_images
+    return out, data, result
 
 
 def test_results_round_trip_through_the_evaluator(predictions):
@@ -48,7 +50,7 @@ def test_rerun_skips_cached_images(predictions, monkeypatch):
         raise AssertionError(f"image {item.image_id} was predicted again")
 
     monkeypatch.setattr(Predictor, "predict_file", must_not_run)
-    predict_split(result.final_checkpoint, data, "test", path)
+    assert predict_split(result.final_checkpoint, data, "test", path) == 0
     assert path.read_bytes() == before
 
 
@@ -56,7 +58,8 @@ def test_interrupted_run_finishes_only_the_missing_images(predictions, monkeypat
     path, data, result = predictions
     cache = next((path.parent / "cache").iterdir())
     items = items_from_coco(split_json(data, "test"), data / "images")
-    (cache / f"{items[0].image_id}.json").unlink()
+    (cached,) = cache.glob(f"{items[0].image_id}-*.json")
+    cached.unlink()
     done = []
     original = Predictor.predict_file
 
@@ -101,3 +104,47 @@ def test_label_image_draws_higher_scores_on_top():
     ]
     labels = label_image(results, shape)
     assert labels[2, 2] == 1 and labels[4, 4] == 2 and labels[0, 0] == 0
+
+
+def test_the_cache_never_serves_another_image_with_the_same_id(trained, tmp_path):
+    from benchmark.data.images import read_image, write_image
+    from benchmark.model.predict import predict
+
+    result, data = trained
+    first, second = items_from_coco(split_json(data, "test"), data / "images")[:2]
+    for folder, item in (("a", first), ("b", second)):
+        write_image(tmp_path / folder / "image.png", read_image(item.path))
+    predictor = Predictor(result.final_checkpoint)
+    shared = tmp_path / "out" / "predictions.json"
+    predict(predictor, items_from_paths([tmp_path / "a"]), shared, progress=False)
+    assert predict(predictor, items_from_paths([tmp_path / "b"]), shared, progress=False) == 1
+    alone = tmp_path / "alone" / "predictions.json"
+    predict(predictor, items_from_paths([tmp_path / "b"]), alone, progress=False)
+    assert json.loads(shared.read_text()) == json.loads(alone.read_text())
+
+
+def test_predictions_use_the_dataset_category_ids(tiny_cfg, small_dataset, tmp_path):
+    """Categories 3 and 7 (not 1..N): the model has 2 classes and predicts ids 3 and 7."""
+    from benchmark.model.jobs import train_on_folder
+
+    remap = {1: 3, 2: 7}
+    for split in ("train", "test"):
+        coco = json.loads(split_json(small_dataset, split).read_text())
+        for category in coco["categories"]:
+            category["id"] = remap[category["id"]]
+        for annotation in coco["annotations"]:
+            annotation["category_id"] = remap[annotation["category_id"]]
+        (tmp_path / "data/annotations").mkdir(parents=True, exist_ok=True)
+        (tmp_path / f"data/annotations/{split}.json").write_text(json.dumps(coco))
+    (tmp_path / "data/images").symlink_to(small_dataset / "images")
+    cfg = tiny_cfg.clone()
+    cfg.defrost()
+    cfg.SOLVER.MAX_ITER = 1
+    cfg.MODEL.ROI_HEADS.NUM_CLASSES = 5  # replaced by the dataset's number of classes
+    result = train_on_folder(cfg, tmp_path / "data", tmp_path / "model", validation_split=None)
+    predictor = Predictor(result.final_checkpoint)
+    assert predictor.cfg.MODEL.ROI_HEADS.NUM_CLASSES == 2
+    assert predictor.class_map == {0: 3, 1: 7}
+    out = tmp_path / "predictions.json"
+    predict_split(result.final_checkpoint, tmp_path / "data", "test", out)
+    assert {r["category_id"] for r in json.loads(out.read_text())} == {3, 7}

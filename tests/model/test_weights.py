@@ -26,7 +26,9 @@ def test_offline_url_fails_with_the_documented_message(tmp_path, monkeypatch):
         resolve_weights(_cfg(url))
     message = str(error.value)
     assert message.startswith(offline_message(url, Exception()).split(":", 1)[0])
-    assert "--opts MODEL.WEIGHTS /path/to/model_final_f10217.pkl MACROSEG.WEIGHTS_SHA256" in message
+    assert (
+        "after --: MODEL.WEIGHTS /path/to/model_final_f10217.pkl MACROSEG.WEIGHTS_SHA256" in message
+    )
 
 
 def test_a_pickle_is_refused_without_a_pinned_digest(tmp_path):
