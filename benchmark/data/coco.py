@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import numbers
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -510,12 +509,3 @@ def write_coco(coco: dict[str, Any], path: str | Path) -> Path:
     from benchmark.fileio import write_json_atomic
 
     return write_json_atomic(path, coco)
-
-
-def iter_masks(dataset: CocoDataset) -> Iterator[tuple[dict[str, Any], dict[str, Any], np.ndarray]]:
-    """Yield ``(image, annotation, mask)`` for every annotation, image by image."""
-    from benchmark.data.masks import decode_rle
-
-    images = {img["id"]: img for img in dataset.coco["images"]}
-    for ann in dataset.coco["annotations"]:
-        yield images[ann["image_id"]], ann, decode_rle(ann["segmentation"])

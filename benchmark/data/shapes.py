@@ -14,8 +14,6 @@ import numpy as np
 from scipy import ndimage
 from skimage.draw import disk, ellipse, polygon
 
-MORPHOLOGIES = ("round", "spread", "amoeboid", "elongated", "branched", "dead")
-
 
 @dataclass
 class CellShape:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-COUNT_FIELDS = ("tp", "fp", "fn", "sum_iou")
 SCORE_FIELDS = ("precision", "recall", "f1", "dsb_ap", "mean_iou", "pq")
 
 
