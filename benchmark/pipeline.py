@@ -83,16 +83,17 @@ def run(
         :func:`benchmark.model.jobs.kfold`) and draw their spread as the figures' bands instead
         of bootstrap intervals.
     """
-    from benchmark.data.generate import default_dataset
+    from benchmark.data.generate import cached_path, default_dataset
     from benchmark.model.config import config_digest, load_config, training_digest
     from benchmark.model.jobs import dataset_hash, predict_split, split_json, train_on_folder
 
     timer = StageTimer()
 
     started = time.perf_counter()
+    generate = dataset is None and not (cached_path() / "card.json").is_file()
     data_root = Path(dataset) if dataset is not None else default_dataset()
     data_digest = dataset_hash(data_root)
-    timer.record("data", started, ran=False)
+    timer.record("data", started, ran=generate)
 
     started = time.perf_counter()
     cfg = load_config(config, list(overrides))
