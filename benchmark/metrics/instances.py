@@ -139,6 +139,16 @@ def _column(values, n: int, default, dtype, name: str) -> np.ndarray:
     return arr
 
 
+def _attribute_columns(n: int, ids, classes, scores, ignore) -> dict[str, np.ndarray]:
+    """``ids`` (default 1..n), ``classes`` (1), ``scores`` (1.0) and ``ignore`` (False)."""
+    return {
+        "ids": _column(ids, n, 0, np.int64, "ids") if ids is not None else np.arange(1, n + 1),
+        "classes": _column(classes, n, 1, np.int64, "classes"),
+        "scores": _column(scores, n, 1.0, np.float64, "scores"),
+        "ignore": _column(ignore, n, False, bool, "ignore"),
+    }
+
+
 @dataclass(frozen=True, eq=False)
 class Instances:
     """The instances of one image (ground truth or predictions).
@@ -300,10 +310,7 @@ class Instances:
                 raise ValueError(f"crop {i} has shape {crop.shape}, its box is {box.tolist()}")
         return cls(
             shape=(int(shape[0]), int(shape[1])),
-            ids=_column(ids, n, 0, np.int64, "ids") if ids is not None else np.arange(1, n + 1),
-            classes=_column(classes, n, 1, np.int64, "classes"),
-            scores=_column(scores, n, 1.0, np.float64, "scores"),
-            ignore=_column(ignore, n, False, bool, "ignore"),
+            **_attribute_columns(n, ids, classes, scores, ignore),
             areas=np.array([int(np.count_nonzero(c)) for c in crops], dtype=np.int64),
             boxes=boxes,
             crops=crops,
@@ -335,10 +342,7 @@ class Instances:
         areas = np.array([int(mask_utils.area(r)) for r in rles], dtype=np.int64)
         return cls(
             shape=(int(shape[0]), int(shape[1])),
-            ids=_column(ids, n, 0, np.int64, "ids") if ids is not None else np.arange(1, n + 1),
-            classes=_column(classes, n, 1, np.int64, "classes"),
-            scores=_column(scores, n, 1.0, np.float64, "scores"),
-            ignore=_column(ignore, n, False, bool, "ignore"),
+            **_attribute_columns(n, ids, classes, scores, ignore),
             areas=areas,
             rles=rles,
         )
